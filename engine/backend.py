@@ -41,14 +41,16 @@ def get_xp(device: str = "auto"):
     """The array module for a device name: ``cpu``, ``gpu`` or ``auto`` (GPU when present).
 
     Raises:
-        RuntimeError: ``gpu`` was asked for and no CuPy/CUDA device is usable.
+        UserError: ``gpu`` was asked for and no CuPy/CUDA device is usable.
     """
     if device == "cpu":
         return np
     cp = _cupy()
     if device == "gpu" and cp is None:
-        raise RuntimeError("--device gpu: CuPy with a CUDA device is not available "
-                           "(install the 'gpu' extra, or use --device cpu)")
+        from engine.errors import UserError
+
+        raise UserError("--device gpu: CuPy with a CUDA device is not available "
+                        "(install the 'gpu' extra, or use --device cpu)")
     return cp if cp is not None else np
 
 

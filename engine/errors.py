@@ -79,9 +79,33 @@ class SpecError(UserError):
         """
         out = []
         for p in self.problems:
-            line, col = locate(positions, p.path)
-            out.append(Problem(p.message, p.path, p.file or file, p.line or line, p.col or col))
+            if p.line:  # already located (e.g. a problem of an `extends` parent file)
+                out.append(Problem(p.message, p.path, p.file or file, p.line, p.col))
+                continue
+            pos = locate(positions, p.path)
+            line, col = pos
+            # a Position knows its own file: nodes inherited through `extends` live elsewhere
+            where = getattr(pos, "file", "") or file
+            out.append(Problem(p.message, p.path, p.file or where, line, col))
         return SpecError(out)
+
+
+class Position(tuple):
+    """``(line, col)`` of a node that also knows its ``file`` (an ``extends`` parent's nodes
+    live in the parent). Unpacks and compares like the plain pair."""
+
+    file: str
+
+    def __new__(cls, line: int, col: int, file: str = ""):
+        self = super().__new__(cls, (line, col))
+        self.file = file
+        return self
+
+    def __repr__(self) -> str:
+        return f"Position({self[0]}, {self[1]}, {self.file!r})"
+
+    def __reduce__(self):
+        return (Position, (self[0], self[1], self.file))
 
 
 def locate(positions, path: Sequence) -> tuple[int, int]:

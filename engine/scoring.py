@@ -1,0 +1,40 @@
+"""Score a network on a data split: its loss and every metric at the experiment's threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.backend import to_numpy
+from engine.losses import LOSSES, softmax
+from engine.metrics import evaluate
+from engine.network import predict
+from engine.step import fuses_softmax
+
+
+def outputs(net, flat, X, loss_name: str, batch_size: int = 8192):
+    """``(scores, probs)`` for X [N, ...]: the values the loss sees (logits when a final
+    softmax is fused into cross-entropy) and the network's outputs [N, K]."""
+    if fuses_softmax(net, loss_name):
+        from engine.network import forward
+
+        parts = [forward(net, flat, X[s:s + batch_size], stop=-1) for s in range(0, len(X), batch_size)]
+        logits = parts[0] if len(parts) == 1 else _concat(parts)
+        return logits, softmax(logits)
+    Y = predict(net, flat, X, batch_size)
+    return Y, Y
+
+
+def _concat(parts):
+    from engine.backend import array_module
+
+    return array_module(parts[0]).concatenate(parts)
+
+
+def score(net, flat, X, y, *, loss_name: str, threshold: float, beta: float) -> dict:
+    """Metrics of the network on (X [N, ...], y [N]): ``loss`` plus engine.metrics.evaluate's
+    keys (precision, recall, f1, f-beta, accuracy, roc-auc, pr-auc, tp/fp/tn/fn)."""
+    scores, probs = outputs(net, flat, X, loss_name)
+    loss, _ = LOSSES[loss_name](scores, y)
+    result = evaluate(np.asarray(to_numpy(probs), dtype=np.float64), np.asarray(to_numpy(y)),
+                      threshold=threshold, beta=beta)
+    return {"loss": float(loss), **result}

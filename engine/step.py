@@ -1,0 +1,101 @@
+"""The training step, compiled once per run: ``(params, opt_state, X, y, rng) -> (params,
+opt_state, loss)``, pure at its boundary.
+
+Compiling means deciding everything that does not change between steps up front (whether
+softmax and cross-entropy fuse, which per-parameter vectors are needed, where each layer's
+gradient lives in the flat gradient vector), so the step itself is only the layers' kernels,
+the loss and one flat optimizer update.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from engine.losses import LOSSES
+from engine.optimizers import apply_updates
+
+
+class Regularization(NamedTuple):
+    """Per-parameter vectors [size] (or None when unused): l1 and l2 strengths, and the
+    learning-rate scale (Cortex's learning-attenuation; 0 for frozen layers)."""
+
+    l1: object
+    l2: object
+    lr_scale: object
+
+
+def regularization(net, xp=np) -> Regularization:
+    """The network's per-parameter regularisation and attenuation vectors on ``xp``."""
+    to = (lambda v: None if v is None else xp.asarray(v))
+    return Regularization(
+        l1=to(net.per_parameter("l1-regularization", 0.0, names=("weight",))),
+        l2=to(net.per_parameter("l2-regularization", 0.0, names=("weight",))),
+        lr_scale=to(net.per_parameter("learning-attenuation", 1.0, frozen_zero=True)),
+    )
+
+
+def fuses_softmax(net, loss_name: str) -> bool:
+    """True when the final softmax is folded into the loss (stable, and cheaper)."""
+    return loss_name == "softmax-cross-entropy" and net.infos[-1].kind == "softmax"
+
+
+def make_loss_and_grad(net, loss_name: str, xp=np) -> Callable:
+    """``loss_and_grad(flat, X, y, rng, train=True) -> (loss, grads [size])``.
+
+    The loss is the batch mean of ``loss_name`` (without regularisation); ``grads`` is a new
+    vector. With a final softmax and cross-entropy, the loss sees the logits.
+    """
+    fused = fuses_softmax(net, loss_name)
+    layers = net.layers[:-1] if fused else net.layers
+    count = len(layers)
+    loss_fn = LOSSES[loss_name]
+    size = net.size
+
+    def loss_and_grad(flat, X, y, rng, train=True):
+        views = net.views(flat)
+        grads = xp.empty(size, dtype=flat.dtype)
+        grad_views = net.views(grads)
+        backprops = []
+        Y = X
+        for k in range(count):
+            Y, backprop = layers[k].apply(views[k], Y, train=train, rng=rng)
+            backprops.append(backprop)
+        loss, dY = loss_fn(Y, y)
+        for k in range(count - 1, -1, -1):
+            dY, _ = backprops[k](dY, grads_out=grad_views[k], need_dX=k > 0)
+        if fused and net.infos[-1].slices:  # pragma: no cover - softmax has no parameters
+            raise AssertionError("softmax with parameters cannot be fused")
+        return loss, grads
+
+    return loss_and_grad
+
+
+def make_train_step(net, loss_name: str, optimizer, xp=np) -> Callable:
+    """``step(flat, opt_state, X, y, rng) -> (new_flat, new_opt_state, loss)``.
+
+    ``flat`` [size] and ``opt_state`` are never written; the returned ``new_flat`` is a new
+    read-only vector. l1/l2 add ``l1*sign(w) + l2*w`` to the weights' gradients; the update
+    is scaled per parameter by learning-attenuation (0 for frozen layers).
+    """
+    loss_and_grad = make_loss_and_grad(net, loss_name, xp)
+    reg = regularization(net, xp)
+    update = optimizer.update
+
+    def step(flat, opt_state, X, y, rng):
+        loss, grads = loss_and_grad(flat, X, y, rng)
+        # grads is this step's own fresh vector, so adding into it writes nobody's input.
+        if reg.l2 is not None:
+            grads += reg.l2 * flat
+        if reg.l1 is not None:
+            grads += reg.l1 * xp.sign(flat)
+        updates, opt_state = update(grads, opt_state, flat)
+        if reg.lr_scale is not None:
+            updates = updates * reg.lr_scale
+        new_flat = apply_updates(flat, updates)
+        if isinstance(new_flat, np.ndarray):
+            new_flat.flags.writeable = False
+        return new_flat, opt_state, loss
+
+    return step
