@@ -324,8 +324,10 @@ def _npz_shape(path: Path, key: str) -> tuple[int, ...]:
     if key not in keys:
         raise UserError(f"{path.name}: no array '{key}'{did_you_mean(key, keys)}")
     with zipfile.ZipFile(path) as z, z.open(key + ".npy") as f:
-        version = np.lib.format.read_magic(f)
-        shape, _, _ = np.lib.format._read_array_header(f, version)
+        major, _ = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, _ = read_header(f)
     return tuple(shape)
 
 
