@@ -17,7 +17,8 @@ def _labels(n=1000, pos=50):
 def test_fraction_and_count():
     assert split_count(0.2, 1000, ("p",)) == 200
     assert split_count(37, 1000, ("p",)) == 37
-    for bad in (0.0, 1.0, 1.5, 0, -3, True, "x"):
+    assert split_count(50.0, 1000, ("p",)) == 50
+    for bad in (0.0, 1.5, 0, -3, True, "x"):
         with pytest.raises(SpecError):
             split_count(bad, 1000, ("dataset", "test-size"))
 

@@ -15,6 +15,8 @@ def split_count(size, total: int, path: tuple) -> int:
     if isinstance(size, bool) or not isinstance(size, numbers.Real):
         raise SpecError(path, f"must be a row count (integer >= 1) or a fraction in (0, 1), "
                               f"got {size!r}")
+    if isinstance(size, float) and size.is_integer() and size >= 1:
+        size = int(size)  # JSON Schema counts 1.0 as an integer; so do we
     if isinstance(size, numbers.Integral):
         if size < 1:
             raise SpecError(path, f"must be at least 1 row, got {size}")
