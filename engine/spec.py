@@ -29,12 +29,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from engine.errors import Position, Problem, SpecError, UserError, did_you_mean, locate
 from engine.formats import parse, parse_text
+from engine.formats.yaml_format import dump_yaml_text
 from engine.frozen import freeze, thaw
 from engine.layer_syntax import normalize_network
 
@@ -208,7 +208,10 @@ def _messages(error, root: Any) -> Iterable[tuple[tuple, str]]:
     elif v == "exclusiveMinimum":
         yield path, f"{subject} {_fmt_num(inst)} must be greater than {_fmt_num(val)}"
     elif v == "exclusiveMaximum":
-        yield path, f"{subject} {_fmt_num(inst)} must be less than {_fmt_num(val)}"
+        hint = ""
+        if path[-1:] in (("test-size",), ("validation-size",)):
+            hint = " (a fraction), or a whole number of rows"
+        yield path, f"{subject} {_fmt_num(inst)} must be less than {_fmt_num(val)}{hint}"
     elif v == "pattern":
         if path == ("name",):
             yield path, (f"name '{inst}' may only contain letters, digits, '_', '.' and '-' "
@@ -513,7 +516,9 @@ def _locate(problems: Sequence[Problem], positions: Mapping, file: str,
             continue
         pos = locate(positions, p.path)
         out.append(Problem(p.message, p.path, getattr(pos, "file", "") or file, *pos))
-    return out
+    # in reading order: this file first, then inherited files, then --set problems
+    return sorted(out, key=lambda p: (p.file.startswith("--set"), p.file != file, p.file,
+                                      p.line, p.col))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,4 +532,4 @@ def spec_hash(spec: Mapping) -> str:
 
 def dump_yaml(spec: Mapping) -> str:
     """The resolved spec as YAML text (loads back to the same spec)."""
-    return yaml.safe_dump(thaw(spec), sort_keys=False, allow_unicode=True, width=100)
+    return dump_yaml_text(thaw(spec))

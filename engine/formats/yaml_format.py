@@ -44,6 +44,21 @@ DataLoader.yaml_implicit_resolvers = {
 DataLoader.add_implicit_resolver(_STANDARD + "float", _FLOAT, list("-+0123456789."))
 
 
+class DataDumper(yaml.SafeDumper):
+    """A safe dumper that quotes every string :class:`DataLoader` (or YAML 1.1) would not read
+    back as a string, e.g. ``"1e5"``."""
+
+
+DataDumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+DataDumper.add_implicit_resolver(_STANDARD + "float", _FLOAT, list("-+0123456789."))
+
+
+def dump_yaml_text(data) -> str:
+    """Plain ``data`` as block YAML that :func:`parse_yaml` reads back to equal data."""
+    return yaml.dump(data, Dumper=DataDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
