@@ -165,3 +165,9 @@ def test_npz_missing_array(tmp_path):
     with pytest.raises(SpecError) as e:
         check_columns({"kind": "npz", "path": "d.npz"}, tmp_path)
     assert e.value.problems[0].path == ("dataset", "labels")
+
+
+def test_empty_text_label_is_missing(tmp_path):
+    (tmp_path / "d.csv").write_text("V1,Class\n1.0,a\n2.0,\n3.0,b\n")
+    with pytest.raises(UserError, match=r"'Class' has a missing value .* row 2 \(line 3\)"):
+        read_csv({"kind": "csv", "path": "d.csv", "label": "Class"}, tmp_path)

@@ -288,8 +288,9 @@ def _read_arrow(kind: str, path: Path, cfg: Mapping, *, class_names=None,
     used = list(features) + ([label] if label is not None else [])
     try:
         if kind == "csv":
+            # empty text is missing, so an empty label cell is reported, not a class ""
             table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                include_columns=used))
+                include_columns=used, strings_can_be_null=True))
         else:
             table = pq.read_table(path, columns=used)
     except (pa.ArrowInvalid, OSError) as e:
