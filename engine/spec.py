@@ -321,10 +321,12 @@ def fill_defaults(data: Mapping) -> dict:
     """A copy of a valid, normalised experiment with every default of the schemas filled in.
 
     Args:
-        data: an experiment that :func:`validate_data` accepts, layers in map form.
+        data: an experiment that :func:`validate_data` accepts (vector-form layers are
+            normalised first).
     Returns:
         the fully resolved spec as plain data.
     """
+    data, _, _ = normalize_network(data, {})
     resolver = registry().resolver(base_uri=ROOT_SCHEMA)
     out = _fill(schemas()[ROOT_SCHEMA], data, resolver)
     for layer in out.get("network", ()):
