@@ -167,6 +167,11 @@ def _enum_noun(path: tuple) -> str:
     return _NOUNS.get(last, f"{last} value")
 
 
+def _kind_noun(path: tuple) -> str:
+    """What the map at ``path`` is: "layer", "dataset", "optimizer", "schedule", ..."""
+    return _enum_noun(path + ("kind",)).removesuffix(" kind")
+
+
 def _messages(error, root: Any) -> Iterable[tuple[tuple, str]]:
     """(path, readable message) pairs for one jsonschema error."""
     path = tuple(error.absolute_path)
@@ -190,16 +195,14 @@ def _messages(error, root: Any) -> Iterable[tuple[tuple, str]]:
             if key not in props:
                 hint = did_you_mean(key, props) or (
                     f"; known keys: {', '.join(props)}" if props else "")
-                where = ""
-                if isinstance(inst.get("kind"), str) and len(path) == 2 and path[0] == "network":
-                    where = f" for a {inst['kind']} layer"
+                where = f" for a {inst['kind']} {_kind_noun(path)}" if isinstance(
+                    inst.get("kind"), str) else ""
                 yield path + (key,), f"unknown key '{key}'{where}{hint}"
     elif v == "required":
         for key in val:
             if isinstance(inst, Mapping) and key not in inst:
-                what = ""
-                if isinstance(inst.get("kind"), str):
-                    what = f" (a {inst['kind']} {'layer' if path[:1] == ('network',) and len(path) == 2 else _enum_noun(path + ('kind',))} needs it)"
+                what = f" (a {inst['kind']} {_kind_noun(path)} needs it)" if isinstance(
+                    inst.get("kind"), str) else ""
                 yield path, f"missing required key '{key}'{what}"
     elif v == "minimum":
         yield path, f"{subject} {_fmt_num(inst)} is less than the minimum of {_fmt_num(val)}"

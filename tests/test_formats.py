@@ -143,7 +143,7 @@ def test_edn_tag_handlers_never_run():
     ("json", '{"a": 1,\n "b": }', 2, 7),
     ("json", '{"a": 1\n "b": 2}', 2, 2),
     ("edn", "{:a 1\n :b [1 2}", 2, 9),
-    ("edn", "{:a 1\n :b}", 1, 1),
+    ("edn", "{:a 1\n :b}", 2, 2),
     ("edn", "{:a 1\n :b ~}", 2, 5),
 ])
 def test_syntax_errors_give_line_and_column(fmt, text, line, col):

@@ -111,7 +111,7 @@ class _Parser:
             self.positions[path] = self.where(tok.lexpos)
         kind = tok.type
         if kind in ("VECTOR_START", "LIST_START"):
-            return self.sequence(path, _CLOSE[kind], record)
+            return self.sequence(path, _CLOSE[kind], record, tok)
         if kind == "MAP_START":
             return self.mapping(tok, path, record)
         if kind in _CLOSE_CHAR:
@@ -142,7 +142,7 @@ class _Parser:
             what = {"SET_START": "a set #{...}", "MAP_NAMESPACE_TAG": "a namespaced map #:ns{...}",
                     "CARET": "metadata ^..."}[kind]
             if kind == "SET_START":
-                self.sequence(path, "MAP_OR_SET_END", False)
+                self.sequence(path, "MAP_OR_SET_END", False, tok)
             else:
                 self.form(path, record=False)
                 if kind == "CARET":
@@ -156,27 +156,41 @@ class _Parser:
                          "a number", path, tok)
         return None
 
-    def items(self, path: tuple, close: str, record: bool) -> list:
+    def items(self, path: tuple, close: str, record: bool, start) -> list:
         out = []
+        opened = self.text_of(start)
         while True:
             self.skip_discards(path)
             tok = self.peek()
             if tok is None:
-                raise _Syntax("unexpected end of file: a bracket is not closed", self.end)
+                line, col = self.where(start.lexpos)
+                raise _Syntax(f"the '{opened}' at line {line}, column {col} is never closed",
+                              start.lexpos)
             if tok.type == close:
                 self.i += 1
                 return out
+            if tok.type in _CLOSE_CHAR:
+                line, col = self.where(start.lexpos)
+                raise _Syntax(f"expected '{_CLOSE_CHAR[close]}' to close the '{opened}' at line "
+                              f"{line}, column {col}, got '{_CLOSE_CHAR[tok.type]}'", tok.lexpos)
             out.append((tok, self.form(path + (len(out),), record)))
 
-    def sequence(self, path: tuple, close: str, record: bool) -> list:
-        return [value for _, value in self.items(path, close, record)]
+    @staticmethod
+    def text_of(tok) -> str:
+        return {"VECTOR_START": "[", "LIST_START": "(", "MAP_START": "{", "SET_START": "#{"}[tok.type]
+
+    def sequence(self, path: tuple, close: str, record: bool, start) -> list:
+        return [value for _, value in self.items(path, close, record, start)]
 
     def mapping(self, start, path: tuple, record: bool) -> dict:
         # Parse as a flat sequence first, then move each value's positions under its key.
-        entries = self.items(path, "MAP_OR_SET_END", record)
+        entries = self.items(path, "MAP_OR_SET_END", record, start)
         if len(entries) % 2:
-            raise _Syntax("a map needs an even number of forms (a key without a value?)",
-                          start.lexpos)
+            # the unpaired form is most often the last key; point there
+            tok, key = entries[-1]
+            shown = f":{key}" if isinstance(key, str) else "a form"
+            raise _Syntax(f"a map needs an even number of forms; {shown} has no value",
+                          tok.lexpos)
         out: dict = {}
         first_line: dict = {}
         for n in range(0, len(entries), 2):

@@ -67,6 +67,11 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
 
 
+def _tag_message(tag: str) -> str:
+    return (f"tag {_short_tag(tag)} is not allowed: experiment files hold plain data "
+            "(strings, numbers, booleans, null, maps, lists)")
+
+
 def parse_yaml(text: str, file: str = "<input>") -> Document:
     """Parse YAML ``text``; ``file`` names it in errors.
 
@@ -116,8 +121,7 @@ class _Builder:
         self.positions[path] = _mark(node)
         if isinstance(node, ScalarNode):
             if node.tag not in _SCALAR_TAGS:
-                self.problem(f"tag {_short_tag(node.tag)} is not allowed: experiment files hold "
-                             "plain data (strings, numbers, booleans, null, maps, lists)", path, node)
+                self.problem(_tag_message(node.tag), path, node)
                 return None
             try:
                 return self.loader.construct_object(node, deep=True)
@@ -126,11 +130,11 @@ class _Builder:
                 return None
         if isinstance(node, SequenceNode):
             if node.tag != _STANDARD + "seq":
-                self.problem(f"tag {_short_tag(node.tag)} is not allowed on a list", path, node)
+                self.problem(_tag_message(node.tag), path, node)
                 return None
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         if node.tag != _STANDARD + "map":
-            self.problem(f"tag {_short_tag(node.tag)} is not allowed on a map", path, node)
+            self.problem(_tag_message(node.tag), path, node)
             return None
         return self.mapping(node, path)
 
