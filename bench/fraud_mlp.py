@@ -28,8 +28,8 @@ def data(samples: int, seed: int = 0):
     """Synthetic fraud-shaped rows (the engine's generator), class-balanced by resampling."""
     from engine.data.synthetic_fraud import generate
 
-    X, y = generate(max(samples, 284807), seed=seed)[:2]
     rng = np.random.default_rng(seed)
+    X, y = generate(max(samples, 284807), rng=rng)
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     idx = np.concatenate([rng.choice(pos, samples // 2), rng.choice(neg, samples - samples // 2)])
     idx = rng.permutation(idx)

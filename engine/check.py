@@ -8,13 +8,15 @@ Dataset columns are checked from the data file's header only.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.data.tabular import check_columns, dataset_columns
-from engine.errors import SpecError
+from engine.errors import SpecError, locate
 from engine.network import build
 from engine.spec import load
 
@@ -28,7 +30,7 @@ def shape_table(net) -> Table:
     table = Table(title=None, show_footer=True)
     table.add_column("layer", footer="total")
     table.add_column("kind")
-    table.add_column("network[i]", justify="right")
+    table.add_column(escape("network[i]"), justify="right")
     table.add_column("output shape", justify="right")
     total = sum(math.prod(shape) for info in net.infos for (_, _, shape) in info.slices.values())
     table.add_column("parameters", justify="right", footer=f"{total:,}")
@@ -38,12 +40,33 @@ def shape_table(net) -> Table:
     return table
 
 
-def check_loaded(loaded):
+def missing_data_file(loaded) -> str | None:
+    """A warning when the dataset names a file that is not there (yet): the description can
+    still be valid, e.g. fraud-kaggle.yaml before creditcard.csv is downloaded."""
+    dataset = loaded.spec["dataset"]
+    if dataset["kind"] == "synthetic-fraud" or not dataset.get("path"):
+        return None
+    path = Path(dataset["path"])
+    path = path if path.is_absolute() else Path(loaded.base_dir) / path
+    if path.is_file():
+        return None
+    line, col = locate(loaded.positions, ("dataset", "path"))
+    return (f"{loaded.file}:{line}:{col}: dataset.path: warning: data file {path} not found, "
+            "so its columns are not checked (run needs it)")
+
+
+def check_loaded(loaded, console: Console | None = None):
     """The built network of a loaded spec, after the data columns and the input size are
-    checked against the dataset's header. Raises SpecError located in the file."""
+    checked against the dataset's header (when the data file is there). Raises SpecError
+    located in the file."""
     spec = loaded.spec
+    warning = missing_data_file(loaded)
+    if warning and console is not None:
+        console.print(warning, soft_wrap=True, style="yellow")
     try:
         net, _ = build(spec["network"], np.random.default_rng(0))
+        if warning:
+            return net
         check_columns(spec["dataset"], loaded.base_dir)
         features = len(dataset_columns(spec["dataset"], loaded.base_dir))
         in_size = math.prod(net.in_shape)
@@ -59,7 +82,7 @@ def check_file(path, console: Console | None = None):
     """Check one file and print its shape table; raises UserError listing its problems."""
     console = console or Console(highlight=False)
     loaded = load(path)
-    net = check_loaded(loaded)
+    net = check_loaded(loaded, console)
     console.print(f"{path}: ok ({loaded.spec['name']})")
     console.print(shape_table(net))
     return net

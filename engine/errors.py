@@ -42,10 +42,13 @@ class Problem:
     col: int = 0
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
-        if self.line:
-            where += f":{self.line}:{self.col or 1}"
-        return f"{where}: {format_path(self.path)}: {self.message}"
+        parts = []
+        if self.file:
+            parts.append(self.file + (f":{self.line}:{self.col or 1}" if self.line else ""))
+        if self.path:
+            parts.append(format_path(self.path))
+        parts.append(self.message)
+        return ": ".join(parts)
 
 
 class UserError(Exception):

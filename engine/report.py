@@ -29,6 +29,8 @@ class ConsoleReporter:
         self.task = None
 
     def epoch_start(self, epoch: int, total_batches: int) -> None:
+        if not self.console.is_terminal:  # a log file or CI: the epoch lines say it all
+            return
         self.progress = Progress(TextColumn(f"epoch {epoch}/{self.epoch_count}"), BarColumn(),
                                  MofNCompleteColumn(), TimeElapsedColumn(),
                                  console=self.console, transient=True)
@@ -36,11 +38,18 @@ class ConsoleReporter:
         self.task = self.progress.add_task("train", total=total_batches)
 
     def batch_done(self, done: int) -> None:
-        self.progress.update(self.task, completed=done)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done)
 
     def epoch_end(self, record: dict, params, net) -> None:
-        self.progress.stop()
-        self.console.print(epoch_line(record, self.epoch_count, self.metric))
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        self.print(epoch_line(record, self.epoch_count, self.metric))
+
+    def print(self, line: str) -> None:
+        """One line, never wrapped (it is a log line, not a paragraph)."""
+        self.console.print(line, soft_wrap=True)
 
 
 class Observers:

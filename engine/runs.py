@@ -16,6 +16,7 @@ leaves a torn file; the metrics and log are rewritten whole after each epoch.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -110,7 +111,7 @@ def execute(loaded, *, out: str | None = None, device: str = "auto", console=Non
     reporter = None if quiet else ConsoleReporter(int(training["epoch-count"]),
                                                   spec["evaluation"]["metric"], console)
     if reporter is not None:
-        reporter.console.print(f"run [bold]{spec['name']}[/bold] -> {run_dir}")
+        reporter.print(f"run [bold]{spec['name']}[/bold] -> {run_dir}")
 
     init_params = None
     if training.get("init-from"):
@@ -122,7 +123,9 @@ def execute(loaded, *, out: str | None = None, device: str = "auto", console=Non
 
     result = train(loaded, device=device, observer=Observers(reporter, writer), init_params=init_params)
     net, summary = result.net, dict(result.summary)
-    summary.update({"engine-version": __version__, "spec-hash": spec_hash(spec), "name": spec["name"]})
+    summary.update({"engine-version": __version__, "spec-hash": spec_hash(spec), "name": spec["name"],
+                    "experiment-file": str(Path(loaded.file).resolve()),
+                    "base-dir": str(Path(loaded.base_dir).resolve())})
     meta = {"epoch": summary["best-epoch"], "metric": summary["metric"], "score": summary["best-score"]}
     checkpoint.save(run_dir / "best.safetensors", net, result.best_params, meta)
     checkpoint.save(run_dir / "last.safetensors", net, result.last_params,
@@ -148,7 +151,7 @@ def execute(loaded, *, out: str | None = None, device: str = "auto", console=Non
     for line in lines:
         writer.log(line)
         if reporter is not None:
-            reporter.console.print(line)
+            reporter.print(line)
     return run_dir, summary
 
 
@@ -166,6 +169,11 @@ def load_run(run_dir) -> tuple:
     if not (run_dir / "experiment.yaml").exists():
         raise UserError(f"{run_dir}: not a run folder (no experiment.yaml)")
     loaded = load(run_dir / "experiment.yaml")
+    summary_path = run_dir / "summary.json"
+    if summary_path.exists():  # relative data paths are from the original experiment's folder
+        base_dir = json.loads(summary_path.read_text()).get("base-dir")
+        if base_dir:
+            loaded = dataclasses.replace(loaded, base_dir=Path(base_dir))
     net, _ = build(loaded.spec["network"], derive_rng(loaded.spec["seed"], RNG_INIT))
     params = checkpoint.params_for(net, run_dir / "best.safetensors")
     pre_path = run_dir / "preprocessing.json"

@@ -125,7 +125,7 @@ def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> T
     patience = training.get("patience")
 
     history, best, best_epoch, best_flat, best_scores = [], None, 0, flat, None
-    since_best, train_seconds, samples_seen = 0, 0.0, 0
+    since_best, train_seconds, samples_seen, steps = 0, 0.0, 0, 0
     started = time.perf_counter()
     for epoch in range(1, epoch_count + 1):
         idx = xp.asarray(sampler.next_epoch())
@@ -143,6 +143,7 @@ def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> T
             if observer is not None and b % 64 == 63:
                 observer.batch_done(b + 1)
         seconds = time.perf_counter() - t0
+        steps += b + 1
         train_seconds += seconds
         samples_seen += n
 
@@ -177,6 +178,7 @@ def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> T
         "best": best_scores,
         "final": {k: history[-1][k] for k in eval_sets},
         "epochs-run": len(history),
+        "steps": steps,
         "stopped-early": len(history) < epoch_count,
         "wall-seconds": wall,
         "train-seconds": train_seconds,
