@@ -35,7 +35,7 @@ import numpy as np
 from engine.backend import array_module
 from engine.errors import SpecError, UserError
 from engine.initializers import init_weights
-from engine.losses import softmax
+from engine.losses import cached_ones as _ones, softmax
 
 
 class Layer(NamedTuple):
@@ -135,8 +135,8 @@ def linear(cfg: Mapping, index: int, next_activation: str | None = None) -> Laye
         Y += params["bias"]  # Y is ours: in place saves an allocation
 
         def backprop(dY, grads_out=None, *, need_dX=True):
-            xp = array_module(dY)
-            ones = xp.ones(dY.shape[0], dtype=dY.dtype)  # bias grad as a matvec: faster than sum(0)
+            xp = np if type(dY) is np.ndarray else array_module(dY)
+            ones = _ones(xp, dY.shape[0], dY.dtype)  # bias grad as a matvec: faster than sum(0)
             if grads_out is None:
                 dW = dY.T @ X2
                 db = ones @ dY
@@ -177,7 +177,26 @@ def _activation(forward: Callable, grad: Callable, name: str):
     return make
 
 
-relu = _activation(lambda xp, X: xp.maximum(X, 0), lambda dY, X, Y: dY * (Y > 0), "relu")
+_ZERO = np.float32(0)  # a NumPy scalar: cheaper per call than a Python 0, and keeps X's dtype
+
+
+def relu(cfg: Mapping, index: int, next_activation: str | None = None) -> Layer:
+    """``max(X, 0)``: same shape out as in, no params; backprop ``dY * (Y > 0)``."""
+
+    def init(rng, in_shape):
+        return {}, tuple(in_shape)
+
+    def apply(params, X, *, train=False, rng=None):
+        Y = (np if type(X) is np.ndarray else array_module(X)).maximum(X, _ZERO)
+
+        def backprop(dY, grads_out=None, *, need_dX=True):
+            return (dY * (Y > _ZERO) if need_dX else None), {}
+
+        return Y, backprop
+
+    return Layer(init, apply)
+
+
 tanh = _activation(lambda xp, X: xp.tanh(X), lambda dY, X, Y: dY * (1 - Y * Y), "tanh")
 # 1/(1+exp(-x)) written through tanh: no overflow warning for large negative x.
 logistic = _activation(lambda xp, X: 0.5 + 0.5 * xp.tanh(0.5 * X),
@@ -245,7 +264,8 @@ def prelu(cfg: Mapping, index: int, next_activation: str | None = None) -> Layer
 
 def dropout(cfg: Mapping, index: int, next_activation: str | None = None) -> Layer:
     """Inverted dropout: in training each unit SURVIVES with ``probability`` p (Cortex) and is
-    scaled by 1/p; at inference (``train=False``) or when p == 1 it is the identity.
+    scaled by 1/p; at inference (``train=False``) or when p == 1 it is the identity. The mask
+    comes from 16-bit draws, so p is used rounded to a multiple of 1/65536 (unbiased all the same).
 
     ``apply`` needs ``rng`` (a ``numpy.random.Generator``) in training; on CuPy the mask is drawn
     on the host and copied.
@@ -255,6 +275,8 @@ def dropout(cfg: Mapping, index: int, next_activation: str | None = None) -> Lay
         raise SpecError(_where(index, "probability"),
                         f"dropout probability (to keep a unit) must be in (0, 1], got {p}")
 
+    threshold = min(max(round(p * 65536), 1), 65535)
+
     def init(rng, in_shape):
         return {}, tuple(in_shape)
 
@@ -263,8 +285,12 @@ def dropout(cfg: Mapping, index: int, next_activation: str | None = None) -> Lay
             return X, _identity_backprop
         if rng is None:
             raise ValueError("dropout in training needs an rng")
+        # 16-bit uniform draws from the raw bit stream are ~3x faster than rng.random; the keep
+        # probability is p rounded to a multiple of 1/65536, and the scale is its exact inverse.
+        n = X.size
+        U = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(X.shape)
         dtype = np.float64 if X.dtype == np.float64 else np.float32
-        scale = (rng.random(X.shape, dtype=dtype) < p) * dtype(1.0 / p)
+        scale = (U < threshold) * dtype(65536.0 / threshold)
         if type(X) is not np.ndarray:
             scale = array_module(X).asarray(scale)
         Y = X * scale

@@ -21,12 +21,30 @@ from engine.backend import array_module
 Loss = Callable[..., tuple[float, object]]
 
 
+_ONES: dict = {}
+
+
+def cached_ones(xp, n: int, dtype):
+    """A cached read-only vector of ``n`` ones: row/column sums as matvecs beat ``.sum(axis)``
+    on small arrays, and a fresh ``ones`` would cost as much as the matvec itself."""
+    key = (xp.__name__, n, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = xp.ones(n, dtype=dtype)
+        if xp is np:
+            ones.flags.writeable = False
+        _ONES[key] = ones
+    return ones
+
+
 def softmax(X, axis: int = -1):
     """``exp(X) / sum(exp(X))`` along ``axis``, stable (the max is subtracted first)."""
     xp = array_module(X)
     if X.ndim == 2 and axis in (1, -1):
         E = xp.exp(X - _row_max(xp, X)[:, None])
-        E /= (E @ xp.ones(X.shape[1], dtype=E.dtype))[:, None]
+        E /= (E @ cached_ones(xp, X.shape[1], E.dtype))[:, None]
         return E
     E = xp.exp(X - X.max(axis=axis, keepdims=True))
     E /= E.sum(axis=axis, keepdims=True)
@@ -52,7 +70,7 @@ def softmax_cross_entropy(Y, T) -> tuple[float, object]:
     N, K = Y.shape
     Z = Y - _row_max(xp, Y)[:, None]
     E = xp.exp(Z)
-    S = E @ xp.ones(K, dtype=E.dtype)  # row sums; a matvec beats .sum(axis=1) on small K
+    S = E @ cached_ones(xp, K, E.dtype)  # row sums
     if T.ndim == 1:
         flat = xp.arange(0, N * K, K) + T  # flat indices of the true classes: take/put beat [rows, T]
         loss = float((xp.log(S) - Z.take(flat)).sum()) / N

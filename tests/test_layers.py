@@ -235,7 +235,7 @@ def test_dropout_keeps_fraction_p_and_scales_by_one_over_p(xp):
     Y = to_numpy(Y)
     kept = Y != 0
     assert abs(kept.mean() - 0.9) < 0.005
-    np.testing.assert_allclose(Y[kept], 1 / 0.9, rtol=1e-6)
+    np.testing.assert_allclose(Y[kept], 1 / 0.9, rtol=1e-4)  # p quantised to 1/65536
     dX, _ = backprop(xp.ones_like(X))
     np.testing.assert_array_equal(to_numpy(dX), Y)
 
