@@ -50,8 +50,10 @@ def missing_data_file(loaded) -> str | None:
     path = path if path.is_absolute() else Path(loaded.base_dir) / path
     if path.is_file():
         return None
-    line, col = locate(loaded.positions, ("dataset", "path"))
-    return (f"{loaded.file}:{line}:{col}: dataset.path: warning: data file {path} not found, "
+    position = locate(loaded.positions, ("dataset", "path"))
+    file = getattr(position, "file", None) or loaded.file  # the path may come from an extends parent
+    line, col = position
+    return (f"{file}:{line}:{col}: dataset.path: warning: data file {path} not found, "
             "so its columns are not checked (run needs it)")
 
 

@@ -9,6 +9,7 @@ from it (views, no copies) at each step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from engine.layers import LAYERS, SHORTHANDS
 # Activations whose presence right after a weight layer makes `init: auto` pick relu-init.
 _RELU_LIKE = {"relu", "prelu"}
 _WEIGHTED = {"linear", "convolutional", "prelu"}
+_NO_PARAMS = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,17 @@ class Network:
     out_shape: tuple
     description: tuple  # the spec's network list (normalised map form), for checkpoints
 
+    def __post_init__(self):
+        # The layout as plain tuples: views() runs twice per training step, so it is kept to
+        # one slice and one reshape per parameter array, and nothing per parameterless layer.
+        layout = tuple(tuple((name, a, b, shape) for name, (a, b, shape) in info.slices.items())
+                       for info in self.infos)
+        object.__setattr__(self, "_layout", layout)
+
     def views(self, flat) -> tuple:
         """Per-layer parameter dicts whose arrays are views into ``flat`` [size]."""
-        out = []
-        for info in self.infos:
-            out.append({name: flat[a:b].reshape(shape) for name, (a, b, shape) in info.slices.items()})
-        return tuple(out)
+        return tuple({name: flat[a:b].reshape(shape) for name, a, b, shape in entries}
+                     if entries else _NO_PARAMS for entries in self._layout)
 
     def named_tensors(self, flat) -> dict:
         """``{"<layer-id>.<param>": array}`` in PyTorch's shapes (checkpoint naming)."""
