@@ -115,7 +115,11 @@ def linear(cfg: Mapping, index: int, next_activation: str | None = None) -> Laye
     """``Y = X @ W.T + b`` on the flattened input; ``weight [num-output, in]``, ``bias [num-output]``.
 
     ``init`` option (default ``auto``) draws the weights; ``auto`` uses ``next_activation``.
-    Bias starts at 0 (Cortex).
+    Bias starts at 0 (Cortex). Any input shape is flattened to ``[N, in]``.
+
+    Hot path: apply is one matmul and an in-place bias add; backprop is ``dW = dY.T @ X`` and
+    ``db = ones @ dY`` (into ``grads_out`` with ``out=`` when given) and ``dX = dY @ W``, which
+    ``need_dX=False`` skips.
     """
     n_out = int(cfg["num-output"])
     if n_out < 1:

@@ -39,6 +39,23 @@ def cached_ones(xp, n: int, dtype):
     return ones
 
 
+def _row_starts(xp, n: int, k: int):
+    """``arange(0, n*k, k)``, cached like :func:`cached_ones`."""
+    key = (xp.__name__, n, k)
+    starts = _STARTS.get(key)
+    if starts is None:
+        if len(_STARTS) > 64:
+            _STARTS.clear()
+        starts = xp.arange(0, n * k, k)
+        if xp is np:
+            starts.flags.writeable = False
+        _STARTS[key] = starts
+    return starts
+
+
+_STARTS: dict = {}
+
+
 def softmax(X, axis: int = -1):
     """``exp(X) / sum(exp(X))`` along ``axis``, stable (the max is subtracted first)."""
     xp = array_module(X)
@@ -72,7 +89,7 @@ def softmax_cross_entropy(Y, T) -> tuple[float, object]:
     E = xp.exp(Z)
     S = E @ cached_ones(xp, K, E.dtype)  # row sums
     if T.ndim == 1:
-        flat = xp.arange(0, N * K, K) + T  # flat indices of the true classes: take/put beat [rows, T]
+        flat = _row_starts(xp, N, K) + T  # flat indices of the true classes: take/put beat [rows, T]
         loss = float((xp.log(S) - Z.take(flat)).sum()) / N
         E *= xp.divide(1.0 / N, S)[:, None]  # E is ours: becomes softmax / N in place
         E.ravel()[flat] -= 1.0 / N
