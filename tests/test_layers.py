@@ -58,6 +58,7 @@ GRAD_CASES = [
     ("tanh", (6,), {}),
     ("logistic", (6,), {}),
     ("softmax", (5,), {}),
+    ("softmax", (3, 2, 2), {}),  # per pixel over channels
     ("prelu", (4,), {}),
     ("prelu", (3, 2, 2), {"neg_scale": 0.1}),
     ("linear->tanh", (4,), {"num_output": 3}),
@@ -96,6 +97,56 @@ def test_dropout_backprop_uses_the_same_mask(xp):
     rng = np.random.default_rng(3)
     layer, params, _ = build("dropout", (7,), probability=0.6)
     check_layer(layer, params, rng.standard_normal((4, 7)), xp=xp, train=True, seed=5)
+
+
+# ---------------------------------------------------------------------------------- forward values
+
+def naive_conv(X, W, b, pad, stride):
+    X = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    N, C, H, Wd = X.shape
+    K, _, k, _ = W.shape
+    oh, ow = (H - k) // stride + 1, (Wd - k) // stride + 1
+    Y = np.zeros((N, K, oh, ow))
+    for n in range(N):
+        for f in range(K):
+            for i in range(oh):
+                for j in range(ow):
+                    patch = X[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                    Y[n, f, i, j] = (patch * W[f]).sum() + b[f]
+    return Y
+
+
+def naive_max_pool(X, k, pad, stride, out_h, out_w):
+    N, C, H, Wd = X.shape
+    Y = np.full((N, C, out_h, out_w), -np.inf)
+    for i in range(out_h):
+        for j in range(out_w):
+            r0, c0 = i * stride - pad, j * stride - pad
+            window = X[:, :, max(r0, 0):max(r0 + k, 0), max(c0, 0):max(c0 + k, 0)]
+            Y[:, :, i, j] = window.max(axis=(2, 3))
+    return Y
+
+
+@pytest.mark.parametrize("pad,stride", [(0, 1), (1, 2), (2, 3)])
+def test_conv_forward_matches_a_direct_loop(xp, pad, stride):
+    rng = np.random.default_rng(6)
+    layer, params, out_shape = build("convolutional", (2, 6, 7), kernel_dim=3, pad=pad, stride=stride,
+                                     num_kernels=3)
+    params["bias"] = rng.standard_normal(3).astype(np.float32)
+    X = rng.standard_normal((2, 2, 6, 7)).astype(np.float32)
+    Y, _ = layer.apply({k: xp.asarray(v) for k, v in params.items()}, xp.asarray(X))
+    assert Y.shape == (2,) + out_shape
+    assert_close(Y, naive_conv(X, params["weight"], params["bias"], pad, stride), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("k,pad,stride", [(2, 0, 2), (3, 1, 2), (3, 0, 1), (2, 1, 3)])
+def test_max_pooling_forward_matches_a_direct_loop(xp, k, pad, stride):
+    rng = np.random.default_rng(7)
+    layer, _, out_shape = build("max-pooling", (2, 7, 6), kernel_dim=k, pad=pad, stride=stride)
+    X = rng.standard_normal((3, 2, 7, 6)).astype(np.float32)
+    Y, _ = layer.apply({}, xp.asarray(X))
+    assert Y.shape == (3,) + out_shape
+    assert_close(Y, naive_max_pool(X, k, pad, stride, *out_shape[1:]))
 
 
 # ---------------------------------------------------------------------------------- shapes
