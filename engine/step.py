@@ -41,22 +41,31 @@ def fuses_softmax(net, loss_name: str) -> bool:
     return loss_name == "softmax-cross-entropy" and net.infos[-1].kind == "softmax"
 
 
-def make_loss_and_grad(net, loss_name: str, xp=np) -> Callable:
+def make_loss_and_grad(net, loss_name: str, xp=np, *, reuse_grads: bool = False) -> Callable:
     """``loss_and_grad(flat, X, y, rng, train=True) -> (loss, grads [size])``.
 
     The loss is the batch mean of ``loss_name`` (without regularisation); ``grads`` is a new
     vector. With a final softmax and cross-entropy, the loss sees the logits.
+
+    ``reuse_grads``: for the training step only. The gradient then goes into one buffer
+    (per dtype), views and all, reused by every call: it saves an allocation and the
+    slicing of views per step, and is safe because the step consumes the gradient before
+    returning (no optimizer keeps it). Callers that keep gradients must leave it False.
     """
     fused = fuses_softmax(net, loss_name)
     layers = net.layers[:-1] if fused else net.layers
     count = len(layers)
     loss_fn = LOSSES[loss_name]
     size = net.size
+    scratch: dict = {}  # dtype -> (grads, views), when reuse_grads
 
     def loss_and_grad(flat, X, y, rng, train=True):
         views = net.views(flat)
-        grads = xp.empty(size, dtype=flat.dtype)
-        grad_views = net.views(grads)
+        if reuse_grads:
+            grads, grad_views = scratch.get(flat.dtype) or scratch.setdefault(
+                flat.dtype, _buffer(xp.empty(size, dtype=flat.dtype)))
+        else:
+            grads, grad_views = _buffer(xp.empty(size, dtype=flat.dtype))
         backprops = []
         Y = X
         for k in range(count):
@@ -69,6 +78,9 @@ def make_loss_and_grad(net, loss_name: str, xp=np) -> Callable:
             raise AssertionError("softmax with parameters cannot be fused")
         return loss, grads
 
+    def _buffer(grads):
+        return grads, net.views(grads)
+
     return loss_and_grad
 
 
@@ -79,13 +91,13 @@ def make_train_step(net, loss_name: str, optimizer, xp=np) -> Callable:
     read-only vector. l1/l2 add ``l1*sign(w) + l2*w`` to the weights' gradients; the update
     is scaled per parameter by learning-attenuation (0 for frozen layers).
     """
-    loss_and_grad = make_loss_and_grad(net, loss_name, xp)
+    loss_and_grad = make_loss_and_grad(net, loss_name, xp, reuse_grads=True)
     reg = regularization(net, xp)
     update = optimizer.update
 
     def step(flat, opt_state, X, y, rng):
         loss, grads = loss_and_grad(flat, X, y, rng)
-        # grads is this step's own fresh vector, so adding into it writes nobody's input.
+        # grads is the step's own scratch vector, so adding into it writes nobody's input.
         if reg.l2 is not None:
             grads += reg.l2 * flat
         if reg.l1 is not None:
