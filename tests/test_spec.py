@@ -41,7 +41,7 @@ def test_defaults_are_filled(tmp_path):
     assert spec["seed"] == 0
     assert dict(spec["dataset"]) == {"kind": "synthetic-fraud", "test-size": 0.2,
                                      "validation-size": None, "standardize": False,
-                                     "augmentation": None, "rows": 284807, "fraud-rate": 0.00172}
+                                     "augmentation": None, "rows": 284807, "fraud-rate": 0.0017275}
     assert dict(spec["network"][0]) == {"kind": "input", "width": 4, "height": 1, "channels": 1}
     assert dict(spec["network"][1]) == {"kind": "linear", "num-output": 2, "init": "auto",
                                         "l1-regularization": 0, "l2-regularization": 0,

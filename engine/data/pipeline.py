@@ -42,8 +42,8 @@ class Splits(NamedTuple):
 def _synthetic(cfg: Mapping, base_dir, rng: np.random.Generator) -> Table:
     rows = cfg.get("rows")
     rate = cfg.get("fraud-rate")
-    rows = 284807 if rows is None else rows
-    rate = 0.00172 if rate is None else rate
+    rows = synthetic_fraud.DEFAULT_ROWS if rows is None else rows
+    rate = synthetic_fraud.DEFAULT_FRAUD_RATE if rate is None else rate
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 4:
         raise SpecError(("dataset", "rows"), f"must be an integer >= 4, got {rows!r}")
     if not 0.0 < float(rate) < 1.0:
