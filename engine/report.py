@@ -7,16 +7,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 def epoch_line(record: dict, epoch_count: int, metric: str) -> str:
-    """One epoch as a line: epoch, train loss, the selection split's loss, precision,
-    recall, F-score, samples/s; ``*`` marks a new best."""
+    """One epoch as a line: epoch, train loss, test loss, precision, recall, F-score,
+    samples/s; ``*`` marks a new best. With a validation split, its loss is shown too and
+    precision/recall/F are the validation's (the split that chooses the best network)."""
     split = record["selection"]
     s = record[split]
     f_name = "f-beta" if metric == "f-beta" else "f1"
-    tag = "val" if split == "validation" else "test"
+    tag = "val-" if split == "validation" else ""
+    val_loss = f"  val-loss {s['loss']:.4f}" if split == "validation" else ""
     return (f"epoch {record['epoch']:>3}/{epoch_count}  train-loss {record['train-loss']:.4f}  "
-            f"{tag}-loss {s['loss']:.4f}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
-            f"{f_name} {s[f_name]:.3f}  samples/s {record['samples-per-second']:,.0f}"
-            + ("  *" if record["best"] else ""))
+            f"test-loss {record['test']['loss']:.4f}{val_loss}  {tag}precision {s['precision']:.3f}  "
+            f"{tag}recall {s['recall']:.3f}  {tag}{f_name} {s[f_name]:.3f}  "
+            f"samples/s {record['samples-per-second']:,.0f}" + ("  *" if record["best"] else ""))
 
 
 class ConsoleReporter:

@@ -61,6 +61,10 @@ def test_run_trains_and_reports_the_run_folder(tmp_path):
     result = engine("run", path, "--set", "training.epoch-count=2", "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert "epoch   1/2" in result.stdout and "epoch   2/2" in result.stdout
+    line = next(l for l in result.stdout.splitlines() if l.startswith("epoch   1/2"))
+    for field in ("train-loss", "test-loss", "val-loss", "val-precision", "val-recall", "val-f1",
+                  "samples/s"):
+        assert field in line, line
     assert "run folder:" in result.stdout
     run_dir = next((tmp_path / "runs").iterdir())
     ev = engine("evaluate", run_dir, "--device", "cpu")

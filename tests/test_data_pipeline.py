@@ -93,22 +93,3 @@ def test_npz_pipeline(tmp_path):
     assert s.train[0].shape == (40, 1, 4, 4) and s.num_classes == 5
     assert np.bincount(s.test[1]).tolist() == [2] * 5
     assert s.standardization[0].shape == (1, 4, 4)
-
-
-def _schema(name):
-    import json
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "schemas" / name
-    if not path.is_file():
-        pytest.skip(f"{name} not present")
-    return json.loads(path.read_text())
-
-
-def test_registries_match_the_schemas():
-    from engine.data import AUGMENTATIONS, SAMPLINGS
-    dataset = _schema("dataset.schema.json")
-    assert set(dataset["properties"]["kind"]["enum"]) == set(DATASETS)
-    assert set(dataset["$defs"]["augmentation"]["properties"]["kind"]["enum"]) \
-        == set(AUGMENTATIONS)
-    training = _schema("training.schema.json")
-    assert set(training["properties"]["sampling"]["enum"]) == set(SAMPLINGS)
