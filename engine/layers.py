@@ -325,6 +325,15 @@ def _image_shape(in_shape, index: int, kind: str) -> tuple[int, int, int]:
     return tuple(int(d) for d in in_shape)
 
 
+def _check_window(what: str, k: int, pad: int, chw: tuple, index: int) -> None:
+    """SpecError at the layer's kernel-dim when a k x k window does not fit the padded input."""
+    c, h, w = chw
+    if k > h + 2 * pad or k > w + 2 * pad:
+        raise SpecError(_where(index, "kernel-dim"),
+                        f"{what} is larger than the padded input {h + 2 * pad}x{w + 2 * pad} "
+                        f"(input {c}x{h}x{w}, pad {pad})")
+
+
 def _int_option(cfg: Mapping, key: str, default, index: int, minimum: int) -> int:
     value = cfg.get(key, default)
     if value is None:
@@ -352,10 +361,7 @@ def convolutional(cfg: Mapping, index: int, next_activation: str | None = None) 
 
     def init(rng, in_shape):
         c, h, w = _image_shape(in_shape, index, "convolutional")
-        if k > h + 2 * pad or k > w + 2 * pad:
-            raise SpecError(_where(index, "kernel-dim"),
-                            f"kernel-dim {k} is larger than the padded input {h + 2 * pad}x"
-                            f"{w + 2 * pad} (input {c}x{h}x{w}, pad {pad})")
+        _check_window(f"kernel-dim {k}", k, pad, (c, h, w), index)
         W = init_weights(init_cfg, rng, (n_kernels, c, k, k), c * k * k, n_kernels * k * k,
                          next_activation, path=_where(index, "init"))
         return {"weight": W, "bias": np.zeros(n_kernels, np.float32)}, (n_kernels,) + out_hw(h, w)
@@ -416,10 +422,7 @@ def max_pooling(cfg: Mapping, index: int, next_activation: str | None = None) ->
 
     def init(rng, in_shape):
         c, h, w = _image_shape(in_shape, index, "max-pooling")
-        if k > h + 2 * pad or k > w + 2 * pad:
-            raise SpecError(_where(index, "kernel-dim"),
-                            f"pooling window {k}x{k} is larger than the padded input "
-                            f"{h + 2 * pad}x{w + 2 * pad} (input {c}x{h}x{w}, pad {pad})")
+        _check_window(f"pooling window {k}x{k}", k, pad, (c, h, w), index)
         return {}, (c, out_len(h), out_len(w))
 
     def apply(params, X, *, train=False, rng=None):
