@@ -19,6 +19,7 @@ from engine.data.tabular import check_columns, dataset_columns
 from engine.errors import SpecError, locate
 from engine.network import build
 from engine.spec import load
+from engine.train import check_fit
 
 
 def _shape_text(shape: tuple) -> str:
@@ -70,11 +71,7 @@ def check_loaded(loaded, console: Console | None = None):
         if warning:
             return net
         check_columns(spec["dataset"], loaded.base_dir)
-        features = len(dataset_columns(spec["dataset"], loaded.base_dir))
-        in_size = math.prod(net.in_shape)
-        if features != in_size:
-            raise SpecError(("network", 0), f"the input layer takes {in_size} values but the "
-                            f"dataset has {features} feature columns")
+        check_fit(net, len(dataset_columns(spec["dataset"], loaded.base_dir)))
     except SpecError as exc:
         raise exc.located(str(loaded.file), loaded.positions) from None
     return net

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from engine.backend import array_module
 from engine.errors import SpecError, did_you_mean
 from engine.layers import LAYERS, SHORTHANDS
 
@@ -192,11 +193,10 @@ def forward(net: Network, flat, X, *, train: bool = False, rng=None, stop: int |
     return Y
 
 
-def predict(net: Network, flat, X, batch_size: int = 4096):
+def predict(net: Network, flat, X, batch_size: int = 4096, stop: int | None = None):
     """Inference over ``X`` [N, ...] in batches, keeping the last partial batch (Cortex
-    dropped it). Returns outputs [N, *out_shape] on X's array module."""
-    from engine.backend import array_module
-
-    xp = array_module(X)
-    parts = [forward(net, flat, X[s:s + batch_size]) for s in range(0, len(X), batch_size)]
-    return xp.concatenate(parts) if parts else xp.zeros((0,) + net.out_shape, dtype=X.dtype)
+    dropped it). ``stop`` as in :func:`forward`. Returns outputs [N, ...] on X's module."""
+    if len(X) <= batch_size:
+        return forward(net, flat, X, stop=stop)
+    parts = [forward(net, flat, X[s:s + batch_size], stop=stop) for s in range(0, len(X), batch_size)]
+    return array_module(X).concatenate(parts)

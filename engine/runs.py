@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import __version__, atomic, checkpoint
-from engine.errors import SpecError, UserError
+from engine.errors import UserError
 from engine.report import ConsoleReporter, Observers, epoch_line
 from engine.spec import dump_yaml, spec_hash
 from engine.train import train
@@ -81,19 +81,6 @@ class RunWriter:
         self.log(epoch_line(record, self.epoch_count, self.metric))
 
 
-def resolve_init_from(value, base_dir: Path) -> Path:
-    """The checkpoint file named by ``training.init-from``: a .safetensors file, or a run
-    folder (its best.safetensors). Relative paths are from the experiment file's folder."""
-    path = Path(value)
-    if not path.is_absolute():
-        path = Path(base_dir) / path
-    if path.is_dir():
-        path = path / "best.safetensors"
-    if not path.exists():
-        raise SpecError(("training", "init-from"), f"checkpoint '{value}' not found (looked for {path})")
-    return path
-
-
 def execute(loaded, *, out: str | None = None, device: str = "auto", console=None,
             quiet: bool = False) -> tuple[Path, dict]:
     """Train the experiment and fill its run folder.
@@ -113,15 +100,7 @@ def execute(loaded, *, out: str | None = None, device: str = "auto", console=Non
     if reporter is not None:
         reporter.print(f"run [bold]{spec['name']}[/bold] -> {run_dir}")
 
-    init_params = None
-    if training.get("init-from"):
-        from engine.network import build
-        from engine.train import RNG_INIT, derive_rng
-
-        net, _ = build(spec["network"], derive_rng(spec["seed"], RNG_INIT))
-        init_params = checkpoint.params_for(net, resolve_init_from(training["init-from"], loaded.base_dir))
-
-    result = train(loaded, device=device, observer=Observers(reporter, writer), init_params=init_params)
+    result = train(loaded, device=device, observer=Observers(reporter, writer))
     net, summary = result.net, dict(result.summary)
     summary.update({"engine-version": __version__, "spec-hash": spec_hash(spec), "name": spec["name"],
                     "experiment-file": str(Path(loaded.file).resolve()),

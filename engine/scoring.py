@@ -15,19 +15,10 @@ def outputs(net, flat, X, loss_name: str, batch_size: int = 8192):
     """``(scores, probs)`` for X [N, ...]: the values the loss sees (logits when a final
     softmax is fused into cross-entropy) and the network's outputs [N, K]."""
     if fuses_softmax(net, loss_name):
-        from engine.network import forward
-
-        parts = [forward(net, flat, X[s:s + batch_size], stop=-1) for s in range(0, len(X), batch_size)]
-        logits = parts[0] if len(parts) == 1 else _concat(parts)
+        logits = predict(net, flat, X, batch_size, stop=-1)
         return logits, softmax(logits)
     Y = predict(net, flat, X, batch_size)
     return Y, Y
-
-
-def _concat(parts):
-    from engine.backend import array_module
-
-    return array_module(parts[0]).concatenate(parts)
 
 
 def score(net, flat, X, y, *, loss_name: str, threshold: float, beta: float) -> dict:

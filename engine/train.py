@@ -6,16 +6,18 @@ when there is one), optional early stopping, and the step count kept in the opti
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Mapping, NamedTuple
 
 import numpy as np
 
+from engine import checkpoint
 from engine.backend import get_xp, to_numpy
 from engine.data.pipeline import load_dataset
 from engine.data.sampling import make_sampler
 from engine.errors import SpecError
 from engine.losses import choose_loss
-from engine.metrics import HIGHER_IS_BETTER
+from engine.metrics import is_better
 from engine.network import build
 from engine.optimizers import OPTIMIZERS
 from engine.schedules import SCHEDULES
@@ -49,30 +51,34 @@ def resolve_loss(spec: Mapping) -> str:
     return choose_loss(spec["network"]) if name in (None, "auto") else name
 
 
-def check_fit(net, splits) -> None:
-    """Raise SpecError when the network's input or output does not fit the data."""
-    features = int(np.prod(splits.train[0].shape[1:]))
+def check_fit(net, features: int, num_classes: int | None = None) -> None:
+    """Raise SpecError when the network's input does not take ``features`` values, or its
+    output does not give one value per class (when ``num_classes`` is known)."""
     in_size = int(np.prod(net.in_shape))
     if in_size != features:
         raise SpecError(("network", 0), f"the input layer takes {in_size} values but the "
-                        f"dataset has {features} features")
+                        f"dataset has {features} feature columns")
     out_size = int(np.prod(net.out_shape))
-    if out_size != splits.num_classes:
+    if num_classes is not None and out_size != num_classes:
         raise SpecError(("network", net.infos[-1].index),
                         f"the network outputs {out_size} values but the dataset has "
-                        f"{splits.num_classes} classes")
+                        f"{num_classes} classes")
 
 
-def is_better(metric: str, new: float, best: float | None) -> bool:
-    """Strict improvement in the metric's direction; NaN never improves."""
-    if new != new:  # NaN
-        return False
-    if best is None:
-        return True
-    return new > best if HIGHER_IS_BETTER[metric] else new < best
+def resolve_init_from(value, base_dir: Path) -> Path:
+    """The checkpoint named by ``training.init-from``: a .safetensors file, or a run folder
+    (its best.safetensors). Relative paths are from the experiment file's folder."""
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(base_dir) / path
+    if path.is_dir():
+        path = path / "best.safetensors"
+    if not path.exists():
+        raise SpecError(("training", "init-from"), f"checkpoint '{value}' not found (looked for {path})")
+    return path
 
 
-def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> Trained:
+def train(loaded, *, device: str = "auto", observer=None) -> Trained:
     """Train the experiment in ``loaded`` (an engine.spec.Loaded).
 
     Args:
@@ -81,7 +87,6 @@ def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> T
             ``batch_done(done)``, ``epoch_end(record, net, params)`` where ``params`` is the
             new best parameter vector when the epoch improved, else None (the run folder
             saves it then). None trains silently.
-        init_params: optional flat parameter vector to start from (``init-from``).
     Returns:
         Trained, with the best and last parameters as NumPy vectors.
     """
@@ -92,9 +97,9 @@ def train(loaded, *, device: str = "auto", observer=None, init_params=None) -> T
 
     splits = load_dataset(spec["dataset"], seed, loaded.base_dir)
     net, flat = build(spec["network"], derive_rng(seed, RNG_INIT))
-    check_fit(net, splits)
-    if init_params is not None:
-        flat = init_params
+    check_fit(net, int(np.prod(splits.train[0].shape[1:])), splits.num_classes)
+    if training.get("init-from"):  # start from a trained network, as Cortex's train-n could
+        flat = checkpoint.params_for(net, resolve_init_from(training["init-from"], loaded.base_dir))
     loss_name = resolve_loss(spec)
 
     X_train, y_train = splits.train
