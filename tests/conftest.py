@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from engine.backend import gpu_available, get_xp
+
+# CI draws the same examples every run, so a red build is reproducible; locally hypothesis
+# keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _BACKENDS = [pytest.param("numpy", id="numpy")]
 if gpu_available():
