@@ -27,7 +27,7 @@ from engine import __version__, atomic, checkpoint
 from engine.errors import UserError
 from engine.report import ConsoleReporter, Observers, epoch_line
 from engine.spec import dump_yaml, spec_hash
-from engine.train import train
+from engine.train import resolve_init_from, train
 
 
 def run_dir_for(spec, out: str | None = None) -> Path:
@@ -89,6 +89,8 @@ def execute(loaded, *, out: str | None = None, device: str = "auto", console=Non
         ``(run_dir, summary)``.
     """
     spec = loaded.spec
+    if spec["training"].get("init-from"):  # a missing checkpoint fails before any folder exists
+        resolve_init_from(spec["training"]["init-from"], loaded.base_dir)
     run_dir = run_dir_for(spec, out)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(run_dir / "experiment.yaml", dump_yaml(spec))

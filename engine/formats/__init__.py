@@ -38,6 +38,9 @@ def parse(path: str | Path) -> Document:
             tags that are not plain data; each problem names the file, line and column.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError([Problem("is a folder; give experiment files, e.g. "
+                                 f"{path}/*.yaml", file=str(path))])
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise UserError([Problem(
