@@ -55,6 +55,9 @@ def make_loss_and_grad(net, loss_name: str, xp=np, *, reuse_grads: bool = False)
     fused = fuses_softmax(net, loss_name)
     layers = net.layers[:-1] if fused else net.layers
     count = len(layers)
+    # Backprop stops at the first layer with parameters: nothing before it needs a gradient,
+    # so that layer skips its input gradient (for the fraud MLP, a whole matmul per step).
+    first = next((k for k in range(count) if net.infos[k].slices), count)
     loss_fn = LOSSES[loss_name]
     size = net.size
     scratch: dict = {}  # dtype -> (grads, views), when reuse_grads
@@ -72,8 +75,8 @@ def make_loss_and_grad(net, loss_name: str, xp=np, *, reuse_grads: bool = False)
             Y, backprop = layers[k].apply(views[k], Y, train=train, rng=rng)
             backprops.append(backprop)
         loss, dY = loss_fn(Y, y)
-        for k in range(count - 1, -1, -1):
-            dY, _ = backprops[k](dY, grads_out=grad_views[k], need_dX=k > 0)
+        for k in range(count - 1, first - 1, -1):
+            dY, _ = backprops[k](dY, grads_out=grad_views[k], need_dX=k > first)
         if fused and net.infos[-1].slices:  # pragma: no cover - softmax has no parameters
             raise AssertionError("softmax with parameters cannot be fused")
         return loss, grads
