@@ -281,6 +281,7 @@ def dropout(cfg: Mapping, index: int, next_activation: str | None = None) -> Lay
                         f"dropout probability (to keep a unit) must be in (0, 1], got {p}")
 
     threshold = min(max(round(p * 65536), 1), 65535)
+    keep_scale32, keep_scale64 = np.float32(65536.0 / threshold), np.float64(65536.0 / threshold)
 
     def init(rng, in_shape):
         return {}, tuple(in_shape)
@@ -294,8 +295,7 @@ def dropout(cfg: Mapping, index: int, next_activation: str | None = None) -> Lay
         # probability is p rounded to a multiple of 1/65536, and the scale is its exact inverse.
         n = X.size
         U = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(X.shape)
-        dtype = np.float64 if X.dtype == np.float64 else np.float32
-        scale = (U < threshold) * dtype(65536.0 / threshold)
+        scale = (U < threshold) * (keep_scale64 if X.dtype == np.float64 else keep_scale32)
         if type(X) is not np.ndarray:
             scale = array_module(X).asarray(scale)
         Y = X * scale
