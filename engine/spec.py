@@ -65,6 +65,9 @@ class Loaded:
 def schemas() -> dict[str, dict]:
     """Every schema in ``schemas/`` by its ``$id`` (e.g. ``"layer.schema.json"``)."""
     out = {}
+    if not (SCHEMA_DIR / ROOT_SCHEMA).is_file():  # a non-editable install leaves them behind
+        raise RuntimeError(f"the JSON Schemas are not at {SCHEMA_DIR}: engine reads them from its "
+                           "source tree; install it with `pip install -e .`")
     for f in sorted(SCHEMA_DIR.glob("*.schema.json")):
         schema = json.loads(f.read_text(encoding="utf-8"))
         out[schema["$id"]] = schema
