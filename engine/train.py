@@ -84,7 +84,7 @@ def train(loaded, *, device: str = "auto", observer=None) -> Trained:
     Args:
         device: ``auto`` | ``cpu`` | ``gpu`` (the array module for every kernel).
         observer: optional object told of progress: ``epoch_start(epoch, total_batches)``,
-            ``batch_done(done)``, ``epoch_end(record, net, params)`` where ``params`` is the
+            ``batch_done(done)``, ``epoch_end(record, params, net)`` where ``params`` is the
             new best parameter vector when the epoch improved, else None (the run folder
             saves it then). None trains silently.
     Returns:
