@@ -122,3 +122,17 @@ def test_a_checkpoint_for_another_network_is_refused(run, tmp_path):
     net, _ = build(other.spec["network"], np.random.default_rng(0))
     with pytest.raises(UserError, match="linear-1.weight' has shape"):
         checkpoint.params_for(net, run_dir / "best.safetensors")
+
+
+def test_evaluate_on_a_labelled_file_scores_that_file(run, tmp_path):
+    _, _, run_dir, _ = run
+    from engine.data.synthetic_fraud import FEATURE_NAMES, generate
+
+    X, y = generate(400, 0.1, np.random.default_rng(11))
+    data = tmp_path / "labelled.csv"
+    rows = (",".join(map(str, list(row) + [label])) for row, label in zip(X, y))
+    data.write_text(",".join(FEATURE_NAMES + ("Class",)) + "\n" + "\n".join(rows))
+    result = evaluate_run(run_dir, data=data, device="cpu")
+    confusion = np.array(result["confusion"])
+    assert confusion.sum() == 400 and confusion[1].sum() == int(y.sum())
+    assert result["tp"] == confusion[1, 1] and result["fp"] == confusion[0, 1]
