@@ -60,8 +60,3 @@ def to_numpy(a):
         return a
     get = getattr(a, "get", None)
     return get() if get is not None else np.asarray(a)
-
-
-def to_device(a, xp):
-    """``a`` as an array of module ``xp``."""
-    return xp.asarray(a)

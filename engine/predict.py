@@ -17,7 +17,7 @@ from engine.errors import UserError
 from engine.metrics import confusion_matrix, predict_labels
 from engine.network import predict
 from engine.runs import load_run
-from engine.scoring import score
+from engine.scoring import score_and_probs
 from engine.train import resolve_loss
 
 
@@ -54,10 +54,8 @@ def evaluate_run(run_dir, *, data=None, device: str = "auto", console: Console |
                             "evaluate needs labels (use predict for unlabelled data)")
     xp = get_xp(device)
     threshold, beta = float(spec["evaluation"]["threshold"]), float(spec["evaluation"]["beta"])
-    X_d, params_d = xp.asarray(X), xp.asarray(params)
-    result = score(net, params_d, X_d, xp.asarray(y), loss_name=resolve_loss(spec),
-                   threshold=threshold, beta=beta)
-    probs = to_numpy(predict(net, params_d, X_d))
+    result, probs = score_and_probs(net, xp.asarray(params), xp.asarray(X), xp.asarray(y),
+                                    loss_name=resolve_loss(spec), threshold=threshold, beta=beta)
     confusion = confusion_matrix(probs, y, threshold)
     result["confusion"] = confusion.tolist()
 

@@ -21,11 +21,17 @@ def outputs(net, flat, X, loss_name: str, batch_size: int = 8192):
     return Y, Y
 
 
+def score_and_probs(net, flat, X, y, *, loss_name: str, threshold: float, beta: float):
+    """``(metrics, probs)``: the metrics of :func:`score` and the network's outputs as a
+    NumPy [N, K] array, from one forward pass (for callers that need both)."""
+    scores, probs = outputs(net, flat, X, loss_name)
+    loss, _ = LOSSES[loss_name](scores, y)
+    probs = np.asarray(to_numpy(probs), dtype=np.float64)
+    metrics = evaluate(probs, np.asarray(to_numpy(y)), threshold=threshold, beta=beta, loss=loss)
+    return metrics, probs
+
+
 def score(net, flat, X, y, *, loss_name: str, threshold: float, beta: float) -> dict:
     """Metrics of the network on (X [N, ...], y [N]): ``loss`` plus engine.metrics.evaluate's
     keys (precision, recall, f1, f-beta, accuracy, roc-auc, pr-auc, tp/fp/tn/fn)."""
-    scores, probs = outputs(net, flat, X, loss_name)
-    loss, _ = LOSSES[loss_name](scores, y)
-    result = evaluate(np.asarray(to_numpy(probs), dtype=np.float64), np.asarray(to_numpy(y)),
-                      threshold=threshold, beta=beta)
-    return {"loss": float(loss), **result}
+    return score_and_probs(net, flat, X, y, loss_name=loss_name, threshold=threshold, beta=beta)[0]

@@ -48,7 +48,6 @@ class Sampler:
     def __init__(self, y: np.ndarray, epoch_size: int, rng: np.random.Generator,
                  balanced: bool):
         self.epoch_size = int(epoch_size)
-        self._rng = rng
         y = np.asarray(y).astype(np.int64, copy=False)
         if balanced:
             order = np.argsort(y, kind="stable")
